@@ -1,0 +1,1 @@
+"""labeltrain.core layer (see docs/ARCHITECTURE.md)."""

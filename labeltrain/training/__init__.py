@@ -1,0 +1,1 @@
+"""labeltrain.training layer (see docs/ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""labeltrain.ui layer (see docs/ARCHITECTURE.md)."""
