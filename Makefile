@@ -1,5 +1,7 @@
 # labeltrain: `make run` opens the app on the bundled sample project, `make test` runs everything headless.
 # Both create .venv when it is missing and reinstall only when pyproject.toml changes.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -ec
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -10,7 +12,7 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -e '.[dev]' 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
+	$(PIP) install -e '.[dev]' 2>&1 | sed '/is ignored: it is neither a file nor a directory/d'
 	@$(BIN)/python -c "import labeltrain, PySide6, ultralytics, torch, pytest" 
 	@touch $(STAMP)
 
