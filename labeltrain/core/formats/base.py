@@ -66,6 +66,7 @@ class LabelFormat:
     suffix: str = ""
     per_image: bool = True
     can_write_per_image: bool = True
+    dataset_file: str | None = None  # set when write_dataset writes one file for all images (COCO, CreateML)
 
     # --- per-image API (editor) -------------------------------------------------------------------------
     def label_path(self, image: Path, label_dir: Path | None = None) -> Path:
