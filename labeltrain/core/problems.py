@@ -16,7 +16,8 @@ class Severity(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One finding about an input file. `line` is 1-based; `where` is a JSON/XML path like `$.images[3]`."""
+    """One finding about an input file. `line` is 1-based; `where` is a JSON/XML path like `$.images[3]`;
+    `fix` is a suggested fix in a sentence, when there is one."""
 
     file: Path | None
     message: str
@@ -24,6 +25,7 @@ class Problem:
     where: str | None = None
     severity: Severity = Severity.ERROR
     rule: str = "syntax"
+    fix: str | None = None
 
     def location(self) -> str:
         loc = str(self.file) if self.file is not None else "<input>"
@@ -41,8 +43,8 @@ class ProblemList(list[Problem]):
     """A list of problems with a helper to add one in a line."""
 
     def add(self, file: Path | None, message: str, *, line: int | None = None, where: str | None = None,
-            severity: Severity = Severity.ERROR, rule: str = "syntax") -> None:
-        self.append(Problem(file, message, line, where, severity, rule))
+            severity: Severity = Severity.ERROR, rule: str = "syntax", fix: str | None = None) -> None:
+        self.append(Problem(file, message, line, where, severity, rule, fix))
 
     def errors(self) -> list[Problem]:
         return [p for p in self if p.severity == Severity.ERROR]
