@@ -76,10 +76,89 @@ def _add_split(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_split)
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    from labeltrain.core.check import CheckOptions, run_check
+    from labeltrain.core.check.fixes import FIXES, StalePlanError, apply_fix, fix_for_rule, plan_fix
+
+    fixes: list[str] = []
+    for name in args.fix or []:
+        fix_id = fix_for_rule(name)
+        if fix_id is None:
+            print(f"labeltrain check: no safe fix for {name!r}; fixable rules: "
+                  f"{', '.join(sorted({r for f in FIXES.values() for r in f.rules}))} "
+                  f"(or fix ids: {', '.join(FIXES)})", file=sys.stderr)
+            return EXIT_USAGE
+        if fix_id not in fixes:
+            fixes.append(fix_id)
+    mapping: dict[int, int] = {}
+    for pair in args.remap or []:
+        old, sep, new = pair.partition(":")
+        if not sep or not old.strip().isdigit() or not new.strip().isdigit():
+            print(f"labeltrain check: --remap wants OLD:NEW class ids, not {pair!r}", file=sys.stderr)
+            return EXIT_USAGE
+        mapping[int(old)] = int(new)
+    if "remap_class" in fixes and not mapping:
+        print("labeltrain check: --fix label.class_range needs --remap OLD:NEW", file=sys.stderr)
+        return EXIT_USAGE
+    path = Path(args.path)
+    if not path.exists():
+        raise CliError(f"{path}: no such file or folder")
+    options = CheckOptions(min_instances=args.min_instances, imgsz=args.imgsz, workers=args.workers,
+                           executor=args.executor, disabled=frozenset(args.disable or ()))
+    report = run_check(path, options=options)
+    out = sys.stderr if args.json else sys.stdout
+    for fix_id in fixes:
+        plan = plan_fix(fix_id, report, **({"mapping": mapping} if fix_id == "remap_class" else {}))
+        print(plan.describe(), file=out)
+        if args.dry_run or plan.empty:
+            continue
+        try:
+            result = apply_fix(plan)
+        except StalePlanError as exc:
+            raise CliError(str(exc)) from exc
+        print(f"  wrote {len(result.written)} file(s); originals kept in {result.backup_dir}", file=out)
+        report = run_check(path, options=options)  # the next fix and the report see the files as they are now
+    print(report.dumps() if args.json else report.format_text(max_per_rule=args.max_per_rule))
+    return EXIT_OK if report.ok else EXIT_FAIL
+
+
+def _add_check(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("check", help="check a dataset with the trainer's label rules (exit 1 on errors)",
+                       description="Check images and YOLO labels with the trainer's own rules (Ultralytics, "
+                                   "Darknet) and labeltrain's; exit code 0 when there are no errors, 1 otherwise.")
+    p.add_argument("path", help="dataset folder or data.yaml")
+    p.add_argument("--json", action="store_true", help="print one JSON object {summary, findings}")
+    p.add_argument("--fix", nargs="+", metavar="RULE", default=None,
+                   help="apply the safe fix for these rule ids (or fix ids), keeping backups under "
+                        ".labeltrain/backups/, then report again")
+    p.add_argument("--remap", nargs="+", metavar="OLD:NEW", default=None,
+                   help="class id mapping for --fix label.class_range")
+    p.add_argument("--dry-run", action="store_true", help="with --fix: show what would change, write nothing")
+    p.add_argument("--min-instances", type=int, default=500,
+                   help="report classes with fewer instances (default 500)")
+    p.add_argument("--imgsz", type=int, default=640, help="training image size (default 640)")
+    p.add_argument("--disable", nargs="+", metavar="RULE", default=None,
+                   help="rule ids (or prefixes ending in '.') not to report")
+    p.add_argument("--workers", type=int, default=None, help="parallel workers (default: one per core)")
+    p.add_argument("--executor", choices=("auto", "process", "thread", "serial"), default="auto",
+                   help=argparse.SUPPRESS)
+    p.add_argument("--max-per-rule", type=int, default=20,
+                   help="findings shown per rule in the text report (default 20; --json has all)")
+    p.set_defaults(func=_cmd_check)
+
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    from labeltrain.training import console
+
+    console.add_parser(sub).set_defaults(func=console.run_command)
+
+
 # The sub-command registry: name -> function adding its parser. New commands add one line here.
 SUBCOMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
     "convert": _add_convert,
     "split": _add_split,
+    "check": _add_check,
+    "train": _add_train,
 }
 
 
@@ -123,6 +202,10 @@ def gui_main(argv: Sequence[str] | None = None) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     multiprocessing.freeze_support()
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--training-worker"]:  # a frozen app starting its training child process
+        from labeltrain.training.worker import main_exit
+
+        main_exit(argv[1:])
     if not argv or (argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help")):
         return gui_main(argv)
     parser = build_parser()
