@@ -32,7 +32,10 @@ wheel: setup
 	$(BIN)/python -m build --wheel --no-isolation --outdir dist .
 
 bench: setup
-	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/scan.py
+	@status=0; \
+	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/scan.py || status=1; \
+	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/editor.py || status=1; \
+	exit $$status
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache .ruff_cache .hypothesis

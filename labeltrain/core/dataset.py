@@ -238,18 +238,38 @@ class _Folder:
     has_classes: bool = False         # a classes.txt is in this folder
     stems: list[str] | None = None    # image stems, aligned with images (prepare())
     stem_set: set[str] | None = None
+    # The provisional items a `listed` callback got for this folder, and the (label folder, suffix, split) they
+    # were paired with: when the final pairing is the same, the final items are these very objects.
+    items: list[ImageItem] | None = None
+    items_key: tuple[str, str, str | None] | None = None
+    checked: bool = False             # the same-stem check was done (by the lister)
+
+    def has_images(self) -> bool:
+        return bool(self.images) or self.items is not None
 
     def prepare(self) -> list[str]:
-        """Sort the images naturally and compute their stems, once."""
+        """Sort the images naturally and compute their stems, once (again from `items` after release())."""
         if self.stems is None:
-            self.images = natural_sorted(self.images)
-            self.stems = [n[:n.rfind(".")] for n in self.images]
+            if self.items is not None and not self.images:
+                start = len(self.path) + 1
+                self.stems = [p[start:p.rfind(".")] for p in (it.image for it in self.items)]
+            else:
+                self.images = natural_sorted(self.images)
+                self.stems = [n[:n.rfind(".")] for n in self.images]
         return self.stems
+
+    def release(self) -> None:
+        """Drop the per-name working data once `items` hold the images (the lister's pass): freed while the walk
+        goes on, these small strings leave no holes between the items that stay (~10 MB less at 100k)."""
+        self.images, self.stems, self.stem_set = [], None, None
 
     def image_stem_set(self) -> set[str]:
         if self.stem_set is None:
             self.stem_set = set(self.prepare())
         return self.stem_set
+
+
+_Listing = tuple[list[str], dict[str, list[str]], bool, list[str]]  # images, label stems, classes.txt, subdirs
 
 
 class _Walker:
@@ -258,18 +278,31 @@ class _Walker:
 
     def __init__(self, problems: ProblemList | None, skip_special: bool = True,
                  cancelled: Callable[[], bool] | None = None, progress: Callable[[int], None] | None = None,
-                 exclude: Iterable[str] = ()):
+                 exclude: Iterable[str] = (), rank: Callable[[str], int] | None = None):
         self.problems = problems
         self.skip_special = skip_special
         self.cancelled = cancelled
         self.progress = progress
         self.exclude = {os.path.normcase(x) for x in exclude}
+        self.rank = rank  # subfolders are walked in natural order, then (stably) by rank(path)
         self.count = 0
         self.was_cancelled = False
         self._last_progress = 0
         self._links: set[str] = set()  # symlinked subfolders of the folder scan_dir listed last
+        self._prelisted: dict[str, tuple[_Listing, frozenset[str]]] = {}
 
-    def scan_dir(self, d: str) -> tuple[list[str], dict[str, list[str]], bool, list[str]]:
+    def prelist(self, d: str) -> _Listing:
+        """List `d` ahead of the walk (a label folder needed early); when the walk gets there it reuses this."""
+        listing = self.scan_dir(d)
+        self._prelisted[d] = (listing, frozenset(self._links))
+        return listing
+
+    def scan_dir(self, d: str) -> _Listing:
+        pre = self._prelisted.pop(d, None)
+        if pre is not None:
+            self._links.clear()
+            self._links.update(pre[1])
+            return pre[0]
         images: list[str] = []
         labels: dict[str, list[str]] = {s: [] for s in _LABEL_SUFFIXES}
         has_classes = False
@@ -336,6 +369,8 @@ class _Walker:
                         seen_real.add(real)
                     keep.append(full)
                 keep = natural_sorted(keep)
+                if self.rank is not None:
+                    keep.sort(key=self.rank)
                 keep.reverse()
                 stack.extend(keep)
             if images or labels or has_classes:
@@ -372,12 +407,17 @@ def iter_image_batches(root: str | os.PathLike[str], batch: int = 2000,
 # ---------------------------------------------------------------------------------------------------------
 def discover(path: str | os.PathLike[str], *, label_dir: Path | None = None, classes_file: Path | None = None,
              progress: Callable[[int], None] | None = None, cancelled: Callable[[], bool] | None = None,
-             label_format: str | None = None, images_dir: Path | None = None) -> Dataset:
+             label_format: str | None = None, images_dir: Path | None = None,
+             listed: Callable[[list[ImageItem]], None] | None = None) -> Dataset:
     """Find the images below `path` (a folder, a data.yaml, or a COCO / CreateML JSON) and their label files.
 
     `label_format` forces the format instead of detecting it; `images_dir` is the folder the image names of a
     JSON collection are relative to (default: guessed from where the images are). `progress(n)` gets the number
     of images found so far; `cancelled()` stops the walk (the dataset is then incomplete and says so).
+    `listed(items)` (folders only) gets each folder's images as soon as the walk lists them, as provisional
+    items: labels paired by a rule guessed on the first folder. The returned Dataset is what counts; its items
+    are the provisional objects wherever the final pairing agrees, usually in the same order (the Ultralytics
+    layout lists train, val, test first; a split from a data.yaml beside a folder is set only at the end).
     Never raises on bad input: missing paths, empty folders, broken YAML... become `Dataset.problems`."""
     p = Path(os.path.abspath(os.fspath(path)))
     problems = ProblemList()
@@ -410,11 +450,11 @@ def discover(path: str | os.PathLike[str], *, label_dir: Path | None = None, cla
                      rule="dataset.format")
         return Dataset(p, "folder", [], ClassNames(), forced.name, problems=problems)
     elif label_dir is None and _is_ultralytics_layout(p):
-        ds = _discover_ultralytics(p, problems, progress, cancelled, forced)
+        ds = _discover_ultralytics(p, problems, progress, cancelled, forced, listed)
     elif label_dir is None and p.name == "images" and _is_ultralytics_layout(p.parent):
-        ds = _discover_ultralytics(p.parent, problems, progress, cancelled, forced)  # opened proj/images
+        ds = _discover_ultralytics(p.parent, problems, progress, cancelled, forced, listed)  # opened proj/images
     else:
-        ds = _discover_folder(p, label_dir, problems, progress, cancelled, forced)
+        ds = _discover_folder(p, label_dir, problems, progress, cancelled, forced, listed)
     if classes_file is not None:
         classes, class_problems = read_classes_txt(Path(classes_file))
         ds.problems.extend(class_problems)
@@ -540,31 +580,144 @@ def _pair(folders: list[_Folder], label_folder_of: Callable[[str], str], suffix:
     extend = items.extend
     item = ImageItem
     for folder in folders:
-        if not folder.images:
+        if not folder.has_images():
+            continue
+        if not folder.checked:
+            _same_stem_check(folder, problems)
+        lf = label_folder_of(folder.path)
+        split = split_of(folder.path)
+        if folder.items is not None and folder.items_key == (lf, suffix, split):
+            extend(folder.items)  # what `listed` got: same label folder and stems, so the same items
+            folder.items = None
+            index.release(lf, suffix)
             continue
         image_stems = folder.prepare()
-        _same_stem_check(folder, problems)
-        lf = label_folder_of(folder.path)
         stems = index.stems(lf, suffix)
-        split = split_of(folder.path)
         prefix = folder.path + _SEP
         lprefix = lf + _SEP
-        paths = [prefix + n for n in folder.images]
-        if stems:
+        if folder.items is not None:  # the lister's guess was wrong: new items, same path strings
+            paths = [it.image for it in folder.items]
+            labels = [lprefix + s + suffix if s in stems else None for s in image_stems] if stems else repeat(None)
+            extend(map(item, paths, labels, repeat(split)))
+        elif stems:
+            paths = [prefix + n for n in folder.images]
             labels = [lprefix + s + suffix if s in stems else None for s in image_stems]
             extend(map(item, paths, labels, repeat(split)))
         else:
-            extend(map(item, paths, repeat(None), repeat(split)))
+            extend(map(item, [prefix + n for n in folder.images], repeat(None), repeat(split)))
         # Free this folder's working data now: keeps the peak memory of a 100k listing low.
-        folder.images, folder.stems, folder.stem_set = [], None, None
+        folder.images, folder.stems, folder.stem_set, folder.items = [], None, None, None
         index.release(lf, suffix)
     return items
 
 
-def _walk_all(root: str, problems: ProblemList, progress, cancelled, exclude: Iterable[str] = ()
+class _Lister:
+    """Feeds `discover(listed=...)`: each folder of images as provisional items, as soon as the walk lists it.
+
+    The label rule (mode, suffix) is guessed on the first folder of images with discover's own scoring; a label
+    folder the walk has not reached yet is listed ahead through the walker, which then reuses that listing."""
+
+    def __init__(self, listed: Callable[[list[ImageItem]], None], modes: dict[str, Callable[[str], str]],
+                 suffixes: tuple[str, ...], split_of: Callable[[str], str | None],
+                 fallback: Callable[[_Folder], tuple[Callable[[str], str], str]], problems: ProblemList,
+                 walks: list[tuple[str, str | None]], accept: Callable[[str], bool] | None = None):
+        self.listed = listed
+        self.modes = modes
+        self.suffixes = suffixes
+        self.split_of = split_of
+        self.fallback = fallback
+        self.problems = problems
+        self.walks = walks  # (top, excluded folder or None) of every walk whose label files discover indexes
+        self.accept = accept
+        self.walker: _Walker | None = None
+        self.rule: tuple[Callable[[str], str], str] | None = None
+        # Image/label pairs each (mode, suffix) finds, summed over the folders listed: discover's own scoring,
+        # done here because the image stems are released after each folder. Dict order = preference order.
+        self.scores: dict[tuple[str, str], int] = {(m, s): 0 for m in modes for s in suffixes}
+        self._labels: dict[str, dict[str, list[str]]] = {}  # label stems of the folders listed so far
+
+    def add(self, folder: _Folder) -> None:
+        self._labels[folder.path] = folder.labels  # listed: never list it again for its label files
+        if not folder.images or (self.accept is not None and not self.accept(folder.path)):
+            return
+        stems = folder.prepare()
+        hits = self._hits(folder)
+        for key, n in hits.items():
+            self.scores[key] += n
+        if self.rule is None:
+            best = max(hits.values(), default=0)
+            if best > 0:
+                mode, suffix = next(k for k, v in hits.items() if v == best)
+                self.rule = (self.modes[mode], suffix)
+            else:
+                self.rule = self.fallback(folder)
+        label_folder_of, suffix = self.rule
+        lf = label_folder_of(folder.path)
+        names = self._label_stems(lf).get(suffix)
+        split = self.split_of(folder.path)
+        prefix = folder.path + _SEP
+        paths = [prefix + n for n in folder.images]
+        with _gc_paused():
+            if names:
+                have = set(names)
+                lprefix = lf + _SEP
+                labels = [lprefix + s + suffix if s in have else None for s in stems]
+                items = list(map(ImageItem, paths, labels, repeat(split)))
+            else:
+                items = list(map(ImageItem, paths, repeat(None), repeat(split)))
+        folder.items, folder.items_key = items, (lf, suffix, split)
+        _same_stem_check(folder, self.problems)
+        folder.checked = True
+        folder.release()
+        self.listed(items)
+
+    def _hits(self, folder: _Folder) -> dict[tuple[str, str], int]:
+        """Pairs each (mode, suffix) finds in this folder, as discover's scoring counts them."""
+        hits: dict[tuple[str, str], int] = {}
+        stem_set = folder.image_stem_set()
+        for mode, fn in self.modes.items():
+            lf = fn(folder.path)
+            if mode == "images_to_labels" and lf == folder.path:
+                continue
+            labels = self._label_stems(lf)
+            for suffix in self.suffixes:
+                names = labels.get(suffix)
+                hits[(mode, suffix)] = len(stem_set.intersection(names)) if names else 0
+        return hits
+
+    def _label_stems(self, folder: str) -> dict[str, list[str]]:
+        """Label stems of a folder as discover's label index will see them: listed by a walk (ahead of it if it
+        has not got there yet), empty if a walk skips it (hidden, excluded...), listed once if outside them."""
+        found = self._labels.get(folder)
+        if found is None:
+            found = {}
+            if self.walker is not None and self._visible(folder) and os.path.isdir(folder):
+                found = self.walker.prelist(folder)[1]
+            self._labels[folder] = found
+        return found
+
+    def _visible(self, folder: str) -> bool:
+        for top, excluded in self.walks:
+            if folder == top or folder.startswith(top + _SEP):
+                if excluded is not None and (folder == excluded or folder.startswith(excluded + _SEP)):
+                    continue
+                parts = folder[len(top) + 1:].split(_SEP) if folder != top else []
+                return not any(p.startswith(".") or p in SKIP_DIRS for p in parts)
+        return True  # outside every walk: the label index lists it on demand
+
+
+def _walk_all(root: str, problems: ProblemList, progress, cancelled, exclude: Iterable[str] = (),
+              lister: _Lister | None = None, rank: Callable[[str], int] | None = None
               ) -> tuple[list[_Folder], bool]:
-    walker = _Walker(problems, cancelled=cancelled, progress=progress, exclude=exclude)
-    folders = list(walker.walk(root))
+    walker = _Walker(problems, cancelled=cancelled, progress=progress, exclude=exclude, rank=rank)
+    if lister is None:
+        folders = list(walker.walk(root))
+    else:
+        lister.walker = walker
+        folders = []
+        for folder in walker.walk(root):
+            lister.add(folder)
+            folders.append(folder)
     if walker.was_cancelled:
         problems.add(Path(root), "listing cancelled: the dataset is incomplete", severity=Severity.WARNING,
                      rule="dataset.cancelled")
@@ -597,20 +750,12 @@ def _find_classes(root: Path, label_folders: Iterable[str], folders: list[_Folde
 
 
 def _discover_folder(root: Path, label_dir: Path | None, problems: ProblemList, progress, cancelled,
-                     forced: formats.LabelFormat | None) -> Dataset:
+                     forced: formats.LabelFormat | None, listed: Callable[[list[ImageItem]], None] | None = None
+                     ) -> Dataset:
     root_s = str(root)
     explicit_label_dir = os.path.abspath(label_dir) if label_dir is not None else None
     default_label_dir = root_s + _SEP + "labels"
     exclude = [explicit_label_dir] if explicit_label_dir else []
-    folders, _ = _walk_all(root_s, problems, progress, cancelled, exclude=exclude)
-    index = _LabelIndex(folders, [root_s])
-    if explicit_label_dir is not None:  # walk the label folder for names only
-        label_folders_walked = list(_Walker(problems).walk(explicit_label_dir))
-        index.add(label_folders_walked, explicit_label_dir)
-        folders_for_classes = label_folders_walked + folders
-    else:
-        folders_for_classes = folders
-    image_folders = [f for f in folders if f.images]
 
     # Candidate ways of finding labels, scored by the number of image/label pairs each finds.
     modes: dict[str, Callable[[str], str]] = {}
@@ -621,19 +766,48 @@ def _discover_folder(root: Path, label_dir: Path | None, problems: ProblemList, 
         modes["images_to_labels"] = lambda d: _LABELS_PART.join((d + _SEP).rsplit(_IMAGES_PART, 1))[:-1]
         if os.path.isdir(default_label_dir):
             modes["label_dir"] = lambda d: _mirror(d, root_s, default_label_dir)
-    scores: dict[tuple[str, str], int] = {}
     suffixes = (forced.suffix,) if forced is not None else _LABEL_SUFFIXES
-    for mode, fn in modes.items():
-        for suffix in suffixes:
-            total = 0
-            for f in image_folders:
-                lf = fn(f.path)
-                if mode == "images_to_labels" and lf == f.path:
-                    continue
-                stems = index.stems(lf, suffix)
-                if stems:
-                    total += len(f.image_stem_set() & stems)
-            scores[(mode, suffix)] = total
+
+    def fallback_mode(image_folders: list[_Folder]) -> str:
+        """The label rule when no label file is found: where new labels should go."""
+        if explicit_label_dir is not None:
+            return "label_dir"
+        if any(_IMAGES_PART in f.path + _SEP for f in image_folders):
+            return "images_to_labels"  # new labels go where the trainer will look for them
+        return "label_dir" if "label_dir" in modes else "beside"
+
+    lister = None
+    if listed is not None:
+        walks: list[tuple[str, str | None]] = [(root_s, explicit_label_dir)]
+        if explicit_label_dir is not None:
+            walks.insert(0, (explicit_label_dir, None))
+        lister = _Lister(listed, modes, suffixes, lambda d: None, lambda f: (modes[fallback_mode([f])], suffixes[0]),
+                         problems, walks)
+    folders, _ = _walk_all(root_s, problems, progress, cancelled, exclude=exclude, lister=lister)
+    index = _LabelIndex(folders, [root_s])
+    if explicit_label_dir is not None:  # walk the label folder for names only
+        label_folders_walked = list(_Walker(problems).walk(explicit_label_dir))
+        index.add(label_folders_walked, explicit_label_dir)
+        folders_for_classes = label_folders_walked + folders
+    else:
+        folders_for_classes = folders
+    image_folders = [f for f in folders if f.has_images()]
+
+    scores: dict[tuple[str, str], int] = {}
+    if lister is not None:
+        scores = lister.scores  # counted folder by folder as they were listed
+    else:
+        for mode, fn in modes.items():
+            for suffix in suffixes:
+                total = 0
+                for f in image_folders:
+                    lf = fn(f.path)
+                    if mode == "images_to_labels" and lf == f.path:
+                        continue
+                    stems = index.stems(lf, suffix)
+                    if stems:
+                        total += len(f.image_stem_set() & stems)
+                scores[(mode, suffix)] = total
     best = max(scores.values(), default=0)
     if best > 0:
         mode, suffix = next(k for k, v in scores.items() if v == best)  # dict order = preference order
@@ -644,14 +818,7 @@ def _discover_folder(root: Path, label_dir: Path | None, problems: ProblemList, 
                                f"also {also}", severity=Severity.WARNING, rule="dataset.labels_in_two_places")
     else:
         suffix = suffixes[0]
-        if explicit_label_dir is not None:
-            mode = "label_dir"
-        elif any(_IMAGES_PART in f.path + _SEP for f in image_folders):
-            mode = "images_to_labels"  # new labels go where the trainer will look for them
-        elif "label_dir" in modes:
-            mode = "label_dir"
-        else:
-            mode = "beside"
+        mode = fallback_mode(image_folders)
     label_folder_of = modes[mode]
 
     sample = None
@@ -724,25 +891,50 @@ def _split_of_ultralytics(root_s: str) -> Callable[[str], str | None]:
     return split_of
 
 
+def _ultralytics_walk_rank(root_s: str, rank: dict[str, int]) -> Callable[[str], int]:
+    """Walk order for the Ultralytics layout: split folders (images/train, train/images...) train, val, test."""
+    n = len(root_s) + 1
+    last = len(rank)
+
+    def walk_rank(d: str) -> int:
+        parts = d[n:].split(_SEP, 2)
+        name = parts[1] if parts[0] == "images" and len(parts) > 1 else parts[0]
+        split = SPLIT_FOLDERS.get(name)
+        return rank.get(split, last) if split is not None else last
+    return walk_rank
+
+
 def _discover_ultralytics(root: Path, problems: ProblemList, progress, cancelled,
-                          forced: formats.LabelFormat | None) -> Dataset:
+                          forced: formats.LabelFormat | None,
+                          listed: Callable[[list[ImageItem]], None] | None = None) -> Dataset:
     suffix = forced.suffix if forced is not None else ".txt"
     root_s = str(root)
-    folders, _ = _walk_all(root_s, problems, progress, cancelled)
-    # Only images below an `images` folder are training images (not runs/, previews...).
-    image_folders = [f for f in folders if f.images and _IMAGES_PART in f.path + _SEP]
     split_of = _split_of_ultralytics(root_s)
     rank = {s: i for i, s in enumerate(SPLIT_KEYS)}
-    image_folders.sort(key=lambda f: rank.get(split_of(f.path) or "", len(rank)))  # train, val, test, others
 
     def label_folder_of(d: str) -> str:
         return _LABELS_PART.join((d + _SEP).rsplit(_IMAGES_PART, 1))[:-1]
 
+    lister = None
+    if listed is not None:
+        lister = _Lister(listed, {"images_to_labels": label_folder_of, "beside": lambda d: d}, (suffix,), split_of,
+                         lambda f: (label_folder_of, suffix), problems, [(root_s, None)],
+                         accept=lambda d: _IMAGES_PART in d + _SEP)
+    # The walk visits train, val, test first, so the folders come in the order the items are listed in.
+    folders, _ = _walk_all(root_s, problems, progress, cancelled, lister=lister,
+                           rank=_ultralytics_walk_rank(root_s, rank))
+    # Only images below an `images` folder are training images (not runs/, previews...).
+    image_folders = [f for f in folders if f.has_images() and _IMAGES_PART in f.path + _SEP]
+    image_folders.sort(key=lambda f: rank.get(split_of(f.path) or "", len(rank)))  # train, val, test, others
+
     index = _LabelIndex(folders, [root_s])
     # Labels the editor (LabelImg) saved beside the images instead of in labels/: show them, and say that the
     # trainer will not find them.
-    rule_hits = sum(len(f.image_stem_set() & index.stems(label_folder_of(f.path), suffix)) for f in image_folders)
-    beside_hits = sum(len(f.image_stem_set() & index.stems(f.path, suffix)) for f in image_folders)
+    if lister is not None:  # counted as the folders were listed
+        rule_hits, beside_hits = lister.scores[("images_to_labels", suffix)], lister.scores[("beside", suffix)]
+    else:
+        rule_hits = sum(len(f.image_stem_set() & index.stems(label_folder_of(f.path), suffix)) for f in image_folders)
+        beside_hits = sum(len(f.image_stem_set() & index.stems(f.path, suffix)) for f in image_folders)
     mode = "images_to_labels"
     if beside_hits > rule_hits:
         mode = "beside"

@@ -1,0 +1,1 @@
+"""The annotation editor: document with undo, canvas gestures, class popup, editing session."""
