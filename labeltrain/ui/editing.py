@@ -8,8 +8,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QSettings, QTimer
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtCore import QObject, QPoint, QSettings, QTimer
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from labeltrain.core.class_counts import count_instances
 from labeltrain.core.dataset import Dataset
@@ -34,6 +34,7 @@ class Editing(QObject):
         self.win = win
 
     def connect(self) -> None:
+        self.win.view.boxMenuRequested.connect(self._box_menu)
         self.win.document.changed.connect(self._on_boxes_changed)
         self.win.document.selectionChanged.connect(self._on_doc_selection)
         self.win.session.unsavedChanged.connect(self._on_unsaved)
@@ -54,6 +55,11 @@ class Editing(QObject):
         self.set_autosave(self.win.act_autosave.isChecked())
         self.win.act_keep_create.setChecked(settings.value("editor/keep_create_mode", False, type=bool))
         self.win.view.keep_create_mode = self.win.act_keep_create.isChecked()
+
+    def _box_menu(self, _index: int, pos: QPoint) -> None:
+        menu = QMenu(self.win.view)
+        menu.addActions([self.win.act_edit_class, self.win.act_duplicate, self.win.act_delete])
+        menu.exec(pos)
 
     def _on_dataset_for_editor(self, dataset: Dataset) -> None:
         self.win.session.open_dataset(dataset)

@@ -345,3 +345,12 @@ def test_recent_datasets_and_resume_at_the_last_image(qtbot, win, data):
     open_and_wait(qtbot, again, data)
     assert Path(again.document.key).name == "c.jpg"
     again.shutdown()
+
+
+def test_right_click_on_a_box_selects_it_and_asks_for_its_menu(qtbot, win, data):
+    open_and_wait(qtbot, win, data)
+    win.view.boxMenuRequested.disconnect(win.editing._box_menu)   # the menu itself would block the test
+    with qtbot.waitSignal(win.view.boxMenuRequested) as blocker:
+        QTest.mouseClick(win.view.viewport(), Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier,
+                         win.view.viewportTransform().map(QPointF(200, 150)).toPoint())
+    assert blocker.args[0] == 0 and win.document.selected == 0

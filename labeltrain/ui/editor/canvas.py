@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum, auto
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QCursor, QFont, QKeyEvent, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
@@ -70,6 +70,7 @@ class EditorView(ImageView):
     boxActivated = Signal(int)      # double-click on a box: ask for its class
     spaceTapped = Signal()
     createModeChanged = Signal(bool)
+    boxMenuRequested = Signal(int, QPoint)  # right-click on a box: index, global position
 
     def __init__(self, document: LabelDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -185,6 +186,12 @@ class EditorView(ImageView):
             self._drag = _Drag(Gesture.PAN, self.scene_pos(pos), last_view_pos=pos)
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
             return
+        if event.button() == Qt.MouseButton.RightButton and size is not None and not self._create_mode:
+            hit = self.hit_test(pos)
+            if hit is not None:
+                self.document.select(hit[0])
+                self.boxMenuRequested.emit(hit[0], event.globalPosition().toPoint())
+                return
         if event.button() != Qt.MouseButton.LeftButton or size is None:
             super().mousePressEvent(event)
             return
