@@ -22,6 +22,7 @@ import os
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -105,6 +106,23 @@ class TrainerBatch:
 
 
 @contextlib.contextmanager
+def _no_cache_files() -> Iterator[None]:
+    """Looking is not training: keep Ultralytics from writing its labels *.cache next to the user's labels
+    while the dataset is built here (training writes it anyway). Safe: training runs in its own process."""
+    import ultralytics.data.dataset as ud
+
+    def keep_in_memory(prefix: str, path: Path, x: dict, version: str) -> None:
+        x["version"] = version  # what the real function does besides writing the file
+
+    saved = ud.save_dataset_cache_file
+    ud.save_dataset_cache_file = keep_in_memory
+    try:
+        yield
+    finally:
+        ud.save_dataset_cache_file = saved
+
+
+@contextlib.contextmanager
 def _quiet_ultralytics() -> Iterator[None]:
     """Ultralytics logs a scan summary per dataset build; keep the GUI's console clean."""
     logger = logging.getLogger("ultralytics")
@@ -128,40 +146,52 @@ def _ensure_environment() -> None:
 
 class TrainersEye:
     """Batches from the training dataloader of one data.yaml. The dataset and loader are built on the first
-    call and rebuilt only when the settings change, so "another batch" costs only the augmentation."""
+    call and rebuilt only when the image size, batch size or augment switch change; other augmentation changes
+    only rebuild the transforms (as Ultralytics' close_mosaic does), so "another batch" costs the augmentation."""
 
     def __init__(self, data_yaml: str | os.PathLike[str]):
         self.data_yaml = str(data_yaml)
         self._data: dict[str, Any] | None = None
         self._key: AugmentSettings | None = None
-        self._iter: Iterator[dict[str, Any]] | None = None
+        self._dataset: Any = None
         self._loader: Any = None
+        self._iter: Iterator[dict[str, Any]] | None = None
 
-    def _build(self, settings: AugmentSettings) -> None:
+    def _prepare(self, settings: AugmentSettings) -> None:
         _ensure_environment()
         from ultralytics.cfg import get_cfg
         from ultralytics.data import build_dataloader, build_yolo_dataset
         from ultralytics.data.utils import check_det_dataset
         from ultralytics.utils import DEFAULT_CFG
 
-        with _quiet_ultralytics():
+        with _quiet_ultralytics(), _no_cache_files():
             if self._data is None:
                 self._data = check_det_dataset(self.data_yaml, autodownload=False)
             cfg = get_cfg(DEFAULT_CFG, settings.overrides())
-            mode = "train" if settings.augment else "val"
-            dataset = build_yolo_dataset(cfg, self._data["train"], settings.batch, self._data, mode=mode, stride=32)
-            self._loader = build_dataloader(dataset, settings.batch, workers=0, shuffle=True)
-        self._iter = iter(self._loader)
+            old = self._key
+            if (old is not None and self._dataset is not None and settings.augment and old.augment
+                    and (old.imgsz, old.batch) == (settings.imgsz, settings.batch)):
+                self._dataset.transforms = self._dataset.build_transforms(hyp=cfg)  # same loader, new augmentation
+            else:
+                mode = "train" if settings.augment else "val"
+                self._dataset = build_yolo_dataset(cfg, self._data["train"], settings.batch, self._data, mode=mode,
+                                                   stride=32)
+                self._loader = build_dataloader(self._dataset, settings.batch, workers=0, shuffle=True)
+                self._iter = iter(self._loader)
         self._key = settings
 
     def next_batch(self, settings: AugmentSettings, *, grid: bool = True) -> TrainerBatch:
         """The next batch the trainer would see with `settings`; `grid`: also render Ultralytics' grid."""
         t0 = time.perf_counter()
         if self._iter is None or settings != self._key:
-            self._build(settings)
+            self._prepare(settings)
         assert self._iter is not None and self._data is not None
         with _quiet_ultralytics():
-            batch = next(self._iter)
+            try:
+                batch = next(self._iter)
+            except StopIteration:  # an epoch is over: the next one, reshuffled
+                self._iter = iter(self._loader)
+                batch = next(self._iter)
         names = {int(k): str(v) for k, v in self._data["names"].items()}
         samples = batch_samples(batch)
         image = None
@@ -174,7 +204,7 @@ class TrainersEye:
         return TrainerBatch(image, samples, names, settings, time.perf_counter() - t0, str(self._data["train"]))
 
     def close(self) -> None:
-        self._iter = self._loader = None
+        self._iter = self._dataset = self._loader = None
 
 
 def batch_samples(batch: dict[str, Any]) -> list[SampleImage]:
