@@ -38,7 +38,8 @@ from labeltrain.ui.editor.session import EditSession
 from labeltrain.ui.file_list_model import FileListModel
 from labeltrain.ui.image_loader import ImageLoader, LoadedImage
 from labeltrain.ui.panels import BoxList, ClassList
-from labeltrain.ui.window_actions import build_actions, build_menus_and_toolbar
+from labeltrain.ui.window_actions import build_actions, build_menus_and_toolbar, editor_actions
+from labeltrain.ui.workspace import Workspace
 
 PREFETCH_AHEAD = 2
 SAVE_FORMATS = {"yolo": "YOLO (.txt)", "voc": "Pascal VOC (.xml)", "createml": "CreateML (.json)"}
@@ -73,7 +74,8 @@ class MainWindow(QMainWindow):
 
         self.document = LabelDocument(self)
         self.view = EditorView(self.document, self)
-        self.setCentralWidget(self.view)
+        self.workspace = Workspace(self, self.view)
+        self.workspace.install()
         self.prompts = DialogPrompts(self)
         self.session = EditSession(self.document, self.prompts, self)
         self.editor = EditorController(self.document, self.view, self.session, self)
@@ -237,6 +239,7 @@ class MainWindow(QMainWindow):
                                    f"{dataset.label_format} ({dataset.layout})")
         self.dataset_label.setToolTip(str(dataset.data_yaml or dataset.collection_file or dataset.root))
         self.datasetLoaded.emit(dataset)
+        self.workspace.dataset_opened(dataset)
         if not dataset.items:
             self.view.show_placeholder(f"No images found\n{dataset.root}")
             self._update_status()
@@ -262,6 +265,9 @@ class MainWindow(QMainWindow):
 
     def dataset(self) -> Dataset | None:
         return self._dataset
+
+    def editor_actions(self):
+        return editor_actions(self)
 
     def current_annotation(self) -> Annotation | None:
         """The image on screen with the boxes as edited (saved or not)."""
@@ -487,6 +493,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Remember the window layout and stop the worker threads. Idempotent; called on close and when the
         event loop ends without the window being closed."""
+        self.workspace.shutdown()
         self._save_settings()
         self.session.flush_journal()
         self.editing.counts_job.close()
@@ -495,6 +502,10 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.document.is_dirty() and not self.editing.confirm_close():
+            event.ignore()
+            return
+        busy = self.workspace.busy_reason()
+        if busy and not self.prompts.confirm("Quit labeltrain?", busy):
             event.ignore()
             return
         self.shutdown()

@@ -20,5 +20,6 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Middle-drag, Space+drag", "pan"),
     ("Double-click a box", "change its class"),
     ("Ctrl+U / Ctrl+O / Ctrl+I", "open a folder / a data.yaml or COCO file / an image"),
+    ("Ctrl+1 / Ctrl+2 / Ctrl+3", "Label / Review / Train mode (single-key shortcuts work in Label mode only)"),
     ("F1", "this list"),
 ]

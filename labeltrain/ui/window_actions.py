@@ -84,6 +84,14 @@ def build_actions(win: MainWindow) -> None:
     win.act_about = make_action(win, "&About labeltrain", win.show_about)
     win.act_shortcuts = make_action(win, "&Keyboard Shortcuts", win.editing.show_shortcuts, ("F1",))
 
+
+def editor_actions(win: MainWindow) -> list[QAction]:
+    """The actions whose shortcuts only make sense on the editor's page (single keys, editing, zoom)."""
+    return [win.act_prev, win.act_next, win.act_prev_unverified, win.act_next_unverified, win.act_verify,
+            win.act_create, win.act_undo, win.act_redo, win.act_delete, win.act_duplicate, win.act_paste_prev,
+            win.act_edit_class, *win.act_digits, win.act_zoom_in, win.act_zoom_out, win.act_fit, win.act_actual,
+            win.act_boxes]
+
 def build_menus_and_toolbar(win: MainWindow) -> None:
     menu = win.menuBar()
     file_menu = menu.addMenu("&File")
@@ -121,7 +129,10 @@ def build_menus_and_toolbar(win: MainWindow) -> None:
     for dock in (win.files_dock, win.boxes_dock, win.classes_dock):
         view_menu.addAction(dock.toggleViewAction())
     go_menu = menu.addMenu("&Go")
+    go_menu.addActions(list(win.workspace.actions.values()))
+    go_menu.addSeparator()
     go_menu.addActions([win.act_prev, win.act_next, win.act_prev_unverified, win.act_next_unverified])
+    win.editor_menus = [edit_menu, view_menu]
     help_menu = menu.addMenu("&Help")
     help_menu.addActions([win.act_shortcuts, win.act_about])
 

@@ -90,6 +90,10 @@ class QAPanel(QTabWidget):
         self.store.close()
         self.thumbs.close()
 
+    def shutdown(self) -> None:
+        """The window is closing (the workspace's name for close_workers)."""
+        self.close_workers()
+
     def closeEvent(self, event: QCloseEvent) -> None:
         self.close_workers()
         super().closeEvent(event)
