@@ -153,12 +153,31 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     console.add_parser(sub).set_defaults(func=console.run_command)
 
 
+def _add_model_command(name: str) -> Callable[[argparse._SubParsersAction], None]:
+    def add(sub: argparse._SubParsersAction) -> None:
+        from labeltrain.training import model_cli
+
+        getattr(model_cli, f"add_{name}")(sub)
+
+    return add
+
+
+def _add_mine(sub: argparse._SubParsersAction) -> None:
+    from labeltrain.training import mining_cli
+
+    mining_cli.add_parser(sub).set_defaults(func=mining_cli.run_command)
+
+
 # The sub-command registry: name -> function adding its parser. New commands add one line here.
 SUBCOMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
     "convert": _add_convert,
     "split": _add_split,
     "check": _add_check,
     "train": _add_train,
+    "evaluate": _add_model_command("evaluate"),
+    "export": _add_model_command("export"),
+    "predict": _add_model_command("predict"),
+    "mine": _add_mine,
 }
 
 

@@ -147,3 +147,30 @@ def list_runs(project_dir: str | os.PathLike[str]) -> list[RunSummary]:
                 out.append(summary)
     out.sort(key=lambda s: s.started, reverse=True)
     return out
+
+
+MODEL_SUFFIXES = (".pt", ".onnx")
+
+
+def model_files(project_dir: str | os.PathLike[str]) -> list[Path]:
+    """The models a user may pick from a runs folder, newest first: each run's weights/best.pt and the ONNX
+    files of its export folder (last.pt is left out: it is the resumable checkpoint, not the model to use)."""
+    root = Path(project_dir)
+    if not root.is_dir():
+        return []
+    found: list[Path] = []
+    for run in [p for p in root.iterdir() if p.is_dir()] + [p for p in root.glob("*/*") if p.is_dir()]:
+        best = run / "weights" / "best.pt"
+        if best.is_file():
+            found.append(best)
+        export = run / "export"
+        if export.is_dir():
+            found.extend(p for p in export.glob("*.onnx") if p.is_file())
+
+    def mtime(p: Path) -> float:
+        try:
+            return p.stat().st_mtime
+        except OSError:
+            return 0.0
+
+    return sorted(set(found), key=mtime, reverse=True)
