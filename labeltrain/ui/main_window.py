@@ -28,6 +28,7 @@ from labeltrain.core.dataset import Dataset
 from labeltrain.core.images import is_image_name
 from labeltrain.core.model import Annotation
 from labeltrain.core.problems import ProblemList
+from labeltrain.ui.assisting import Assisting
 from labeltrain.ui.dataset_loader import DatasetLoader
 from labeltrain.ui.editing import Editing
 from labeltrain.ui.editor.canvas import EditorView
@@ -95,6 +96,11 @@ class MainWindow(QMainWindow):
         self.files_dock = self._dock("Files", "files", self.file_list, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.boxes_dock = self._dock("Boxes", "boxes", self.box_list, Qt.DockWidgetArea.RightDockWidgetArea)
         self.classes_dock = self._dock("Classes", "classes", self.class_list, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.assisting = Assisting(self)
+        self.assist_dock = self._dock("Assist", "assist", self.assisting.panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.classes_dock, self.assist_dock)  # a tab beside Classes, raised by Pre-label
+        self.classes_dock.raise_()
+        self.editor_docks = [self.files_dock, self.boxes_dock, self.classes_dock, self.assist_dock]
         self.resizeDocks([self.files_dock, self.boxes_dock], [250, 240], Qt.Orientation.Horizontal)
 
         self._build_status_bar()
@@ -114,6 +120,7 @@ class MainWindow(QMainWindow):
         self.view.show_placeholder("No dataset open\n"
                                    "Open a folder of images (Ctrl+U) or a data.yaml / COCO file (Ctrl+O)")
         self.editing.connect()
+        self.assisting.connect()
         self._restore_settings()
         self._update_status()
 
@@ -497,6 +504,7 @@ class MainWindow(QMainWindow):
         self._save_settings()
         self.session.flush_journal()
         self.editing.counts_job.close()
+        self.assisting.close()
         self.dataset_loader.close()
         self.image_loader.close()
 

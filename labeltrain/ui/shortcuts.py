@@ -20,6 +20,9 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Middle-drag, Space+drag", "pan"),
     ("Double-click a box", "change its class"),
     ("Ctrl+U / Ctrl+O / Ctrl+I", "open a folder / a data.yaml or COCO file / an image"),
-    ("Ctrl+1 / Ctrl+2 / Ctrl+3", "Label / Review / Train mode (single-key shortcuts work in Label mode only)"),
+    ("Ctrl+L", "pre-label this image with the chosen model (proposals are dashed, with their confidence)"),
+    ("Double-click a proposal, Ctrl+Return", "accept that proposal / all proposals shown (one undo step)"),
+    ("Ctrl+Shift+Backspace", "reject all proposals of this image"),
+    ("Ctrl+1 / Ctrl+2 / Ctrl+3 / Ctrl+4", "Label / Review / Train / Model mode (single keys act in Label mode only)"),
     ("F1", "this list"),
 ]

@@ -81,6 +81,13 @@ def build_actions(win: MainWindow) -> None:
     win.act_boxes = make_action(win, "Show &Boxes", win._toggle_boxes, ("Ctrl+H",), "boxes", "Boxes")
     win.act_boxes.setCheckable(True)
     win.act_boxes.setChecked(True)
+    assist = win.assisting
+    win.act_prelabel = make_action(win, "&Pre-label This Image", lambda: assist.prelabel("image"), ("Ctrl+L",),
+                                   tip="Ask the chosen model for proposals on this image")
+    win.act_prelabel_unlabelled = make_action(win, "Pre-label &Unlabelled Images",
+                                              lambda: assist.prelabel("unlabelled"))
+    win.act_accept_all = make_action(win, "&Accept All Proposals", assist.accept_all, ("Ctrl+Return",))
+    win.act_reject_all = make_action(win, "&Reject All Proposals", assist.reject_all, ("Ctrl+Shift+Backspace",))
     win.act_about = make_action(win, "&About labeltrain", win.show_about)
     win.act_shortcuts = make_action(win, "&Keyboard Shortcuts", win.editing.show_shortcuts, ("F1",))
 
@@ -90,7 +97,7 @@ def editor_actions(win: MainWindow) -> list[QAction]:
     return [win.act_prev, win.act_next, win.act_prev_unverified, win.act_next_unverified, win.act_verify,
             win.act_create, win.act_undo, win.act_redo, win.act_delete, win.act_duplicate, win.act_paste_prev,
             win.act_edit_class, *win.act_digits, win.act_zoom_in, win.act_zoom_out, win.act_fit, win.act_actual,
-            win.act_boxes]
+            win.act_boxes, win.act_prelabel, win.act_prelabel_unlabelled, win.act_accept_all, win.act_reject_all]
 
 def build_menus_and_toolbar(win: MainWindow) -> None:
     menu = win.menuBar()
@@ -121,12 +128,14 @@ def build_menus_and_toolbar(win: MainWindow) -> None:
     class_menu.addActions(win.act_digits)
     edit_menu.addSeparator()
     edit_menu.addAction(win.act_verify)
+    edit_menu.addSeparator()
+    edit_menu.addActions([win.act_prelabel, win.act_prelabel_unlabelled, win.act_accept_all, win.act_reject_all])
     view_menu = menu.addMenu("&View")
     view_menu.addActions([win.act_zoom_in, win.act_zoom_out, win.act_fit, win.act_actual])
     view_menu.addSeparator()
     view_menu.addAction(win.act_boxes)
     view_menu.addSeparator()
-    for dock in (win.files_dock, win.boxes_dock, win.classes_dock):
+    for dock in win.editor_docks:
         view_menu.addAction(dock.toggleViewAction())
     go_menu = menu.addMenu("&Go")
     go_menu.addActions(list(win.workspace.actions.values()))

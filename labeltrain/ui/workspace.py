@@ -60,12 +60,24 @@ def _train_page(win: MainWindow) -> QWidget:
     return panel
 
 
+def _model_page(win: MainWindow) -> QWidget:
+    from labeltrain.ui.model.page import ModelPage
+
+    page = ModelPage(win)
+    page.openInEditor.connect(win.workspace.open_in_editor)
+    win.workspace.bestWeightsChanged.connect(page.set_weights)
+    return page
+
+
 MODES: tuple[ModeSpec, ...] = (
     ModeSpec("label", "Label", "mode-label", "Ctrl+1", "Draw and edit boxes", None),
     ModeSpec("review", "Review", "mode-review", "Ctrl+2",
              "The labels as the trainer reads them: preview grid, findings and fixes, class gallery, "
              "trainer's eye, dataset health", _review_page),
     ModeSpec("train", "Train", "mode-train", "Ctrl+3", "Train a YOLO model and watch its curves", _train_page),
+    ModeSpec("model", "Model", "mode-model", "Ctrl+4",
+             "Evaluate the trained model, export it (ONNX, TF.js, TFLite; verified), find the labels it disputes",
+             _model_page),
 )
 
 
@@ -200,7 +212,7 @@ class Workspace(QObject):
     # --- internals ---------------------------------------------------------------------------------------
     def _show_editor_chrome(self, on: bool) -> None:
         win = self.win
-        docks = (win.files_dock, win.boxes_dock, win.classes_dock)
+        docks = win.editor_docks
         if on:
             for dock in self._hidden_docks:
                 dock.show()

@@ -25,6 +25,7 @@ from labeltrain.core.box_geometry import drawn_box, moved_box, resized_box
 from labeltrain.core.model import Box, ClassNames
 from labeltrain.ui.colors import class_color
 from labeltrain.ui.editor.document import LabelDocument
+from labeltrain.ui.editor.proposal_overlay import ProposalOverlay
 from labeltrain.ui.image_view import ImageView
 
 HANDLE_PX = 6.0            # how close (screen px) to an edge or corner a press grabs it
@@ -71,6 +72,8 @@ class EditorView(ImageView):
     spaceTapped = Signal()
     createModeChanged = Signal(bool)
     boxMenuRequested = Signal(int, QPoint)  # right-click on a box: index, global position
+    proposalClicked = Signal(int)   # a model proposal (ProposalOverlay index) clicked where no box is
+    proposalActivated = Signal(int)  # double-click on a proposal: accept it
 
     def __init__(self, document: LabelDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -87,6 +90,7 @@ class EditorView(ImageView):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._size_font = QFont(self.font())
         self._size_font.setWeight(QFont.Weight.DemiBold)
+        self.proposals = ProposalOverlay(self, self.scene(), self._tag_font)
         document.changed.connect(self._sync_boxes)
         document.selectionChanged.connect(self._sync_selection)
 
@@ -116,8 +120,13 @@ class EditorView(ImageView):
     def begin_image(self, size: tuple[int, int] | None) -> None:
         self._drag = None
         self._pending = None
+        self.proposals.clear()
         super().begin_image(size)
         self._sync_boxes()  # the document was loaded first; ImageView.begin_image cleared its items
+
+    def set_boxes_visible(self, visible: bool) -> None:
+        super().set_boxes_visible(visible)
+        self.proposals.set_visible(visible)
 
     def gesture(self) -> Gesture:
         return self._drag.gesture if self._drag is not None else Gesture.NONE
@@ -203,6 +212,9 @@ class EditorView(ImageView):
         hit = self.hit_test(pos)
         if hit is None:
             self.document.select(None)
+            proposal = self.proposals.index_at(pos)
+            if proposal is not None:
+                self.proposalClicked.emit(proposal)
             return
         index, handle = hit
         self.document.select(index)
@@ -264,6 +276,10 @@ class EditorView(ImageView):
         if hit is not None and event.button() == Qt.MouseButton.LeftButton:
             self.document.select(hit[0])
             self.boxActivated.emit(hit[0])
+            return
+        proposal = self.proposals.index_at(event.position()) if not self._create_mode else None
+        if proposal is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.proposalActivated.emit(proposal)
             return
         super().mouseDoubleClickEvent(event)
 
