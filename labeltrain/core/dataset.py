@@ -47,6 +47,9 @@ SPLIT_FOLDERS = {"train": "train", "val": "val", "valid": "val", "validation": "
 # Folders never searched for images (hidden folders, starting with '.', are skipped too, as the trainer's glob does).
 SKIP_DIRS = frozenset({"__pycache__", "node_modules", "site-packages", "__MACOSX", "$RECYCLE.BIN",
                        "System Volume Information"})
+# A folder holding one of these is a training run (Ultralytics writes args.yaml, labeltrain events.jsonl): its
+# images are plots (train_batch0.jpg, labels.jpg...), never dataset images, and its subfolders are weights.
+RUN_MARKERS = frozenset({"args.yaml", "events.jsonl"})
 _LABEL_SUFFIXES = (".txt", ".xml", ".json")  # candidates for per-image label files, by preference on ties
 _LABEL_SUFFIX_SET = frozenset(_LABEL_SUFFIXES)
 _IMG_SUFFIXES = frozenset("." + e for e in IMAGE_EXTENSIONS)
@@ -306,6 +309,7 @@ class _Walker:
         images: list[str] = []
         labels: dict[str, list[str]] = {s: [] for s in _LABEL_SUFFIXES}
         has_classes = False
+        is_run = False
         subdirs: list[str] = []
         links = self._links
         links.clear()
@@ -331,6 +335,9 @@ class _Walker:
                             elif ext.lower() in img_suffixes and e.is_file():
                                 images.append(name)
                                 continue
+                        if name in RUN_MARKERS:
+                            is_run = True
+                            continue
                         if e.is_dir():
                             subdirs.append(name)
                             if e.is_symlink():  # free: the entry type came with the listing
@@ -341,6 +348,9 @@ class _Walker:
             if self.problems is not None:
                 self.problems.add(Path(d), f"cannot list folder: {exc.strerror or exc}", severity=Severity.WARNING,
                                   rule="dataset.unreadable_dir")
+        if is_run:  # a training run folder inside the dataset (its runs/): nothing in it is the dataset's
+            links.clear()
+            return [], {}, False, []
         return images, {k: v for k, v in labels.items() if v}, has_classes, subdirs
 
     def walk(self, root: str) -> Iterator[_Folder]:

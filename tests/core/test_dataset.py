@@ -118,6 +118,22 @@ def test_folder_recursive_skips_hidden_and_special_folders(tmp_path):
     assert names_of(ds) == ["a/x3.jpg", "a/deep/x2.jpg", "b/x1.jpg"]
 
 
+def test_training_run_folders_inside_the_dataset_are_not_part_of_it(tmp_path):
+    """A dataset folder's runs/ holds Ultralytics' plots (train_batch0.jpg, labels.jpg): never dataset images."""
+    touch(tmp_path / "images" / "a.jpg")
+    touch(tmp_path / "labels" / "a.txt", b"0 0.5 0.5 0.1 0.1\n")
+    for run, marker in (("train", "args.yaml"), ("train2", "events.jsonl")):
+        touch(tmp_path / "runs" / run / marker, b"x")
+        touch(tmp_path / "runs" / run / "train_batch0.jpg")
+        touch(tmp_path / "runs" / run / "data" / "val.txt", b"")
+    touch(tmp_path / "runs" / "detect" / "train" / "args.yaml", b"x")  # Ultralytics' own layout
+    touch(tmp_path / "runs" / "detect" / "train" / "labels.jpg")
+    touch(tmp_path / "shots" / "args.jpg")  # a folder without a marker is searched as usual
+    ds = discover(tmp_path)
+    assert names_of(ds) == ["images/a.jpg", "shots/args.jpg"]
+    assert ds.items[0].label == str(tmp_path / "labels" / "a.txt")
+
+
 def test_folder_labels_in_root_labels_folder(tmp_path):
     for sub in ("s1", "s2"):
         touch(tmp_path / sub / "p.jpg")
