@@ -6,7 +6,8 @@ throughput with ONNX.
 
 For each input size (the training size, and 640), the .pt is exported to ONNX with labeltrain's exporter and
 both are timed alternately on the same letterboxed tensors:
-- network only: TorchDetector.run (the PyTorch graph in eval mode) vs onnxruntime session.run;
+- network only: TorchDetector.run (the fused PyTorch graph in eval mode) vs onnxruntime session.run, both with
+  as many threads as the machine has cores;
 - full pipeline per image: Ultralytics' YOLO.predict (read, letterbox, network, NMS) vs labeltrain's
   OnnxDetector.detect (same steps with onnxruntime).
 Box agreement: the detections of the ONNX file against those of the PyTorch graph on the same input (matched IoU,
@@ -36,6 +37,7 @@ from labeltrain.training.runner import TrainingRun  # noqa: E402
 
 CACHE = Path(tempfile.gettempdir()) / "labeltrain-bench-model"
 TARGET_RATIO, TARGET_IOU = 1.0, 0.99
+THREADS = os.cpu_count() or 1  # both runtimes get the same number of threads
 
 
 def trained_weights() -> Path:
@@ -68,6 +70,7 @@ def median_ms(fn, repeats: int) -> float:
 
 def measure(weights: Path, images: list[str], imgsz: int, out: Path, repeats: int) -> dict:
     import cv2
+    import torch
 
     from labeltrain.training.box_match import EMPTY_AGREEMENT, agreement
     from labeltrain.training.detectors import TorchDetector
@@ -76,7 +79,7 @@ def measure(weights: Path, images: list[str], imgsz: int, out: Path, repeats: in
     from labeltrain.training.ultra import quiet
 
     report = export(weights, "onnx", ExportOptions(imgsz=imgsz, verify=False, out_dir=str(out / str(imgsz))))
-    onnx = OnnxDetector(report.main.path)
+    onnx = OnnxDetector(report.main.path, threads=THREADS)
     torch_det = TorchDetector(weights, imgsz=imgsz, end2end=False)
     net_torch, net_onnx, full_torch, full_onnx = [], [], [], []
     agree = EMPTY_AGREEMENT
@@ -86,6 +89,7 @@ def measure(weights: Path, images: list[str], imgsz: int, out: Path, repeats: in
         for _ in range(2):  # alternate the sides, twice, so that drift in machine load hits both alike
             net_torch.append(median_ms(lambda b=batch: torch_det.run(b), repeats))
             net_onnx.append(median_ms(lambda b=batch: onnx.run(b), repeats))
+        torch.set_num_threads(THREADS)
         with quiet():
             full_torch.append(median_ms(lambda i=img: torch_det.detect(i), repeats))
         full_onnx.append(median_ms(lambda i=img: onnx.detect(i), repeats))
@@ -101,7 +105,7 @@ def prelabel_throughput(onnx_path: str, images: list[str], rounds: int = 3) -> f
     from labeltrain.training.onnx_infer import OnnxDetector
     from labeltrain.training.predict import predict_images
 
-    detector = OnnxDetector(onnx_path)
+    detector = OnnxDetector(onnx_path, threads=THREADS)
     list(predict_images(detector, images[:5]))  # warm up
     best = 0.0
     for _ in range(rounds):
@@ -130,6 +134,7 @@ def main() -> int:
     import onnxruntime
     import torch
 
+    torch.set_num_threads(THREADS)  # (importing Ultralytics sets OMP_NUM_THREADS=1 for training's sake)
     print(f"P7: {weights} ({trained} px), {len(timed)} images, median of {args.repeats} repeats each, "
           f"torch {torch.__version__} ({torch.get_num_threads()} threads), onnxruntime {onnxruntime.__version__}")
     ok = True

@@ -41,13 +41,14 @@ class Detector(Protocol):
 
 
 class TorchDetector:
-    """A `.pt` detector run by Ultralytics on the CPU (or `device`). `detect` is `YOLO.predict` (the reference
-    every export is compared with); `run` is the raw network on a prepared batch, for output comparisons."""
+    """A `.pt` detector run by Ultralytics on the CPU (or `device`). `detect` is `YOLO.predict` (Ultralytics 8.4
+    predicts with the one-to-many head and NMS unless told nms=False); `run` is the raw, fused network on a
+    prepared batch and `decode` its post-processing, the reference an export is compared with."""
 
     def __init__(self, path: str | os.PathLike[str], imgsz: int | None = None, device: str = "cpu",
                  end2end: bool | None = None):
-        """`end2end`: which head of a model that has two (YOLO26: NMS-free one-to-one, or one-to-many + NMS) to
-        run; None keeps the trained default. An export is compared with the head it was exported with."""
+        """`end2end`: which head `run` uses for a model that has two (YOLO26: NMS-free one-to-one, or one-to-many +
+        NMS); None keeps the trained default. An export is compared with the head it was exported with."""
         from labeltrain.training.ultra import load_yolo, model_imgsz
 
         self.path = Path(path)
@@ -80,8 +81,11 @@ class TorchDetector:
         """The network's first output for a float32 NCHW batch, as the exported graph computes it."""
         import torch
 
-        if self._net is None:
-            net = self.yolo.model.float().eval()
+        if self._net is None:  # fused (Conv + BatchNorm), as Ultralytics' own inference and every export run it
+            import copy
+
+            net = copy.deepcopy(self.yolo.model).float().eval()
+            net = net.fuse() if hasattr(net, "fuse") else net
             for p in net.parameters():
                 p.requires_grad_(False)
             self._net = net

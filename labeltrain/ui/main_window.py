@@ -39,6 +39,7 @@ from labeltrain.ui.editor.session import EditSession
 from labeltrain.ui.file_list_model import FileListModel
 from labeltrain.ui.image_loader import ImageLoader, LoadedImage
 from labeltrain.ui.panels import BoxList, ClassList
+from labeltrain.ui.review_queue import ReviewQueue
 from labeltrain.ui.window_actions import build_actions, build_menus_and_toolbar, editor_actions
 from labeltrain.ui.workspace import Workspace
 
@@ -104,6 +105,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.files_dock, self.boxes_dock], [250, 240], Qt.Orientation.Horizontal)
 
         self._build_status_bar()
+        self.review_queue = ReviewQueue(self)
         self.editing = Editing(self)
         build_actions(self)
         build_menus_and_toolbar(self)

@@ -23,6 +23,7 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Ctrl+L", "pre-label this image with the chosen model (proposals are dashed, with their confidence)"),
     ("Double-click a proposal, Ctrl+Return", "accept that proposal / all proposals shown (one undo step)"),
     ("Ctrl+Shift+Backspace", "reject all proposals of this image"),
+    ("F8 / Shift+F8", "next / previous box the model disputes (Model > Label errors)"),
     ("Ctrl+1 / Ctrl+2 / Ctrl+3 / Ctrl+4", "Label / Review / Train / Model mode (single keys act in Label mode only)"),
     ("F1", "this list"),
 ]

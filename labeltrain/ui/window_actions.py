@@ -88,6 +88,10 @@ def build_actions(win: MainWindow) -> None:
                                               lambda: assist.prelabel("unlabelled"))
     win.act_accept_all = make_action(win, "&Accept All Proposals", assist.accept_all, ("Ctrl+Return",))
     win.act_reject_all = make_action(win, "&Reject All Proposals", assist.reject_all, ("Ctrl+Shift+Backspace",))
+    win.act_next_dispute = make_action(win, "Next &Label Error", lambda: win.review_queue.step(1), ("F8",),
+                                       tip="The next box the model disputes (Model > Label errors)")
+    win.act_prev_dispute = make_action(win, "Previous L&abel Error", lambda: win.review_queue.step(-1),
+                                       ("Shift+F8",))
     win.act_about = make_action(win, "&About labeltrain", win.show_about)
     win.act_shortcuts = make_action(win, "&Keyboard Shortcuts", win.editing.show_shortcuts, ("F1",))
 
@@ -97,7 +101,8 @@ def editor_actions(win: MainWindow) -> list[QAction]:
     return [win.act_prev, win.act_next, win.act_prev_unverified, win.act_next_unverified, win.act_verify,
             win.act_create, win.act_undo, win.act_redo, win.act_delete, win.act_duplicate, win.act_paste_prev,
             win.act_edit_class, *win.act_digits, win.act_zoom_in, win.act_zoom_out, win.act_fit, win.act_actual,
-            win.act_boxes, win.act_prelabel, win.act_prelabel_unlabelled, win.act_accept_all, win.act_reject_all]
+            win.act_boxes, win.act_prelabel, win.act_prelabel_unlabelled, win.act_accept_all, win.act_reject_all,
+            win.act_next_dispute, win.act_prev_dispute]
 
 def build_menus_and_toolbar(win: MainWindow) -> None:
     menu = win.menuBar()
@@ -140,7 +145,8 @@ def build_menus_and_toolbar(win: MainWindow) -> None:
     go_menu = menu.addMenu("&Go")
     go_menu.addActions(list(win.workspace.actions.values()))
     go_menu.addSeparator()
-    go_menu.addActions([win.act_prev, win.act_next, win.act_prev_unverified, win.act_next_unverified])
+    go_menu.addActions([win.act_prev, win.act_next, win.act_prev_unverified, win.act_next_unverified,
+                        win.act_next_dispute, win.act_prev_dispute])
     win.editor_menus = [edit_menu, view_menu]
     help_menu = menu.addMenu("&Help")
     help_menu.addActions([win.act_shortcuts, win.act_about])

@@ -65,6 +65,8 @@ def _model_page(win: MainWindow) -> QWidget:
 
     page = ModelPage(win)
     page.openInEditor.connect(win.workspace.open_in_editor)
+    page.queueChanged.connect(win.review_queue.set_entries)
+    page.mining.config_provider = win.workspace.training_config
     win.workspace.bestWeightsChanged.connect(page.set_weights)
     return page
 
@@ -81,6 +83,19 @@ MODES: tuple[ModeSpec, ...] = (
 )
 
 
+class _Stack(QStackedWidget):
+    """A stack that asks for the room of the page on screen only (QStackedWidget's own minimum is the largest
+    of all its pages: a wide Model page would squeeze the editor's docks after switching back)."""
+
+    def sizeHint(self) -> QSize:
+        page = self.currentWidget()
+        return page.sizeHint() if page is not None else super().sizeHint()
+
+    def minimumSizeHint(self) -> QSize:
+        page = self.currentWidget()
+        return page.minimumSizeHint() if page is not None else super().minimumSizeHint()
+
+
 class Workspace(QObject):
     """The stack of pages and the mode bar. `page(name)` creates a page on first use."""
 
@@ -90,12 +105,13 @@ class Workspace(QObject):
     def __init__(self, win: MainWindow, editor_page: QWidget) -> None:
         super().__init__(win)
         self.win = win
-        self.stack = QStackedWidget(win)
+        self.stack = _Stack(win)
         self.stack.addWidget(editor_page)
         self._pages: dict[str, QWidget] = {"label": editor_page}
         self._specs = {spec.name: spec for spec in MODES}
         self._mode = "label"
         self._hidden_docks: list = []
+        self._dock_widths: dict = {}
         self._undo_keys: dict[QAction, list[QKeySequence]] = {}
         self.best_weights: str | None = None
         self.bar = QToolBar("Modes", win)
@@ -157,12 +173,15 @@ class Workspace(QObject):
         leaving_editor = self._mode == "label"
         if leaving_editor and self.win.session.autosave_on_switch:
             self.win.session.autosave()  # the other pages read the label files on disk
+        editor = name == "label"
+        if not editor:
+            self._show_editor_chrome(False)  # before a new page joins the stack and asks for room
         page = self.page(name)
         self._mode = name
         self.stack.setCurrentWidget(page)
-        editor = name == "label"
-        self._show_editor_chrome(editor)
+        self.stack.updateGeometry()
         if editor:
+            self._show_editor_chrome(True)
             self._reload_if_changed_on_disk()
             self.win.view.setFocus()
         else:
@@ -180,6 +199,17 @@ class Workspace(QObject):
             self.win.go_to(row)
         if self.win.current_row() == row and box is not None and 0 <= box < len(self.win.document.boxes):
             self.win.document.select(box)
+
+    def training_config(self):
+        """The Train page's settings (k-fold mining trains with them), or the ones it would propose."""
+        from labeltrain.training.config import TrainConfig, defaults_for_sample
+        from labeltrain.ui.training.data_source import is_sample_project
+
+        train = self._pages.get("train")
+        if train is not None:
+            return train.form.config()  # type: ignore[attr-defined]
+        dataset = self.win.dataset()
+        return defaults_for_sample() if is_sample_project(dataset) else TrainConfig()
 
     def set_best_weights(self, path: str) -> None:
         self.best_weights = path
@@ -211,15 +241,19 @@ class Workspace(QObject):
 
     # --- internals ---------------------------------------------------------------------------------------
     def _show_editor_chrome(self, on: bool) -> None:
+        """The editor's docks and toolbar: hidden on the other pages, back with the widths they had (a wide page
+        shrinks hidden docks; their widths are remembered before hiding and set again after showing)."""
         win = self.win
-        docks = win.editor_docks
         if on:
             for dock in self._hidden_docks:
                 dock.show()
+            if self._hidden_docks:
+                win.resizeDocks(self._hidden_docks, [self._dock_widths[d] for d in self._hidden_docks],
+                                Qt.Orientation.Horizontal)
             self._hidden_docks = []
-        else:
-            if not self._hidden_docks:
-                self._hidden_docks = [d for d in docks if d.isVisible()]
+        elif not self._hidden_docks:
+            self._hidden_docks = [d for d in win.editor_docks if d.isVisible()]
+            self._dock_widths = {d: d.width() for d in self._hidden_docks}
             for dock in self._hidden_docks:
                 dock.hide()
         win.toolbar.setVisible(on)

@@ -67,6 +67,14 @@ class AssistSession(QObject):
     def pending_images(self) -> int:
         return sum(1 for p in self._proposals.values() if p)
 
+    def offer(self, image: str, proposals: Sequence[Proposal]) -> None:
+        """Add proposals from elsewhere (the label-error queue's "missing box") to an image's."""
+        have = self._proposals.get(image, ())
+        new = tuple(p for p in proposals if p not in have)
+        if new:
+            self._proposals[image] = tuple(sorted((*have, *new), key=lambda p: -p.score))
+            self.changed.emit(image)
+
     def remove(self, image: str, gone: Sequence[Proposal]) -> None:
         """Drop proposals (accepted or rejected): they are not shown again for this image."""
         if not gone or image not in self._proposals:

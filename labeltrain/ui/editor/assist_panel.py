@@ -58,6 +58,11 @@ class AssistPanel(QWidget):
                                         "offers the unlabelled images or all images")
         self.prelabel_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
         self.prelabel_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.prelabel_button.setStyleSheet(
+            "QToolButton { padding: 4px 24px 4px 10px; border: 1px solid #c5cbd3; border-radius: 4px;"
+            " background: #f6f7f9; }"
+            " QToolButton:hover { background: #e4e8ee; }"
+            " QToolButton::menu-button { width: 20px; border-left: 1px solid #c5cbd3; }")
         menu = QMenu(self.prelabel_button)
         for text, scope in (("This image", "image"), ("Every image without a label file", "unlabelled"),
                             ("Every image", "all")):

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTableWidgetItem,
     QTabWidget,
@@ -25,7 +26,7 @@ from PySide6.QtWidgets import (
 from labeltrain.training.evaluate import EvaluationResult
 from labeltrain.ui.cli_job import CliJob
 from labeltrain.ui.colors import class_color
-from labeltrain.ui.model.eval_image import LEGEND, EvalImageView
+from labeltrain.ui.model.annotated import LEGEND, AnnotatedImageView, eval_marks
 from labeltrain.ui.model.tables import make_table, table_item
 
 
@@ -45,6 +46,7 @@ class EvaluateView(QWidget):
         self.run_button.setDefault(True)
         self.run_button.clicked.connect(self.run)
         self.status = QLabel("Choose a model and press Evaluate.", self)
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.summary = QLabel(self)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.classes = make_table(["class", "images", "boxes", "P", "R", "AP50", "AP50-95"], stretch=0)
@@ -61,7 +63,7 @@ class EvaluateView(QWidget):
         self.images.setSortingEnabled(True)
         self.images.itemSelectionChanged.connect(self._image_selected)
         self.images.itemDoubleClicked.connect(self._open)
-        self.viewer = EvalImageView(self)
+        self.viewer = AnnotatedImageView(self)
         legend = QLabel(LEGEND + " &nbsp; · double-click an image to edit its labels", self)
         legend.setTextFormat(Qt.TextFormat.RichText)
 
@@ -207,8 +209,12 @@ class EvaluateView(QWidget):
         return self.result.per_image[index]
 
     def _image_selected(self) -> None:
+        ev = self._selected_eval()
+        if ev is None:
+            self.viewer.show_image(None)
+            return
         names = {c.cls: c.name for c in self.result.classes} if self.result else {}
-        self.viewer.show_eval(self._selected_eval(), names)
+        self.viewer.show_image(ev.image, (ev.width, ev.height), eval_marks(ev, names))
 
     def _open(self, _cell: QTableWidgetItem) -> None:
         ev = self._selected_eval()
