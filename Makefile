@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: setup run test lint wheel bench clean tfjs-env
+.PHONY: setup run test lint wheel bench bench-mining clean tfjs-env
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,11 +64,16 @@ test: lint tfjs-env
 wheel: setup
 	$(BIN)/python -m build --wheel --no-isolation --outdir dist .
 
+# Every benchmark but label-error mining (trains 4 models: ~12 min on 2 cores): `make bench-mining`.
 bench: setup
 	@status=0; \
-	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/scan.py || status=1; \
-	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/editor.py || status=1; \
+	for b in scan editor qa preview_latency ui_stall train_overhead export; do \
+	  echo "== bench/$$b.py"; QT_QPA_PLATFORM=offscreen $(BIN)/python bench/$$b.py || status=1; \
+	done; \
 	exit $$status
+
+bench-mining: setup
+	$(BIN)/python bench/error_mining.py
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache .ruff_cache .hypothesis

@@ -58,16 +58,6 @@ def trained_weights() -> Path:
     return best
 
 
-def median_ms(fn, repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
-
-
 def measure(weights: Path, images: list[str], imgsz: int, out: Path, repeats: int) -> dict:
     import cv2
     import torch
@@ -75,6 +65,7 @@ def measure(weights: Path, images: list[str], imgsz: int, out: Path, repeats: in
     from labeltrain.training.box_match import EMPTY_AGREEMENT, agreement
     from labeltrain.training.detectors import TorchDetector
     from labeltrain.training.export import ExportOptions, export
+    from labeltrain.training.export.verify import median_ms
     from labeltrain.training.onnx_infer import OnnxDetector, scale_to_original
     from labeltrain.training.ultra import quiet
 

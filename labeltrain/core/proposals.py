@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from labeltrain.core.iou import iou_matrix
 from labeltrain.core.model import Box
 
 SUPPRESS_IOU = 0.45  # Ultralytics' NMS keeps boxes that overlap less than this much: treat more as "the same"
@@ -39,24 +40,12 @@ def from_rows(rows: Iterable[Sequence[float]]) -> tuple[Proposal, ...]:
     return tuple(sorted(out, key=lambda p: -p.score))
 
 
-def _ious(props: Sequence[Proposal], boxes: Sequence[Box]) -> np.ndarray:
-    a = np.array([[p.x1, p.y1, p.x2, p.y2] for p in props], dtype=np.float64).reshape(-1, 4)
-    b = np.array([[x.x1, x.y1, x.x2, x.y2] for x in boxes], dtype=np.float64).reshape(-1, 4)
-    iw = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
-    ih = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
-    inter = iw * ih
-    area_a = np.clip(a[:, 2] - a[:, 0], 0, None) * np.clip(a[:, 3] - a[:, 1], 0, None)
-    area_b = np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0, None)
-    union = area_a[:, None] + area_b[None, :] - inter
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(union > 0, inter / union, 0.0)
-
-
 def visible(proposals: Sequence[Proposal], human: Sequence[Box], conf: float,
             suppress_iou: float = SUPPRESS_IOU) -> list[Proposal]:
     """The proposals to show: score >= conf and no human box overlapping with IoU >= suppress_iou."""
     shown = [p for p in proposals if p.score >= conf]
     if not shown or not human:
         return shown
-    overlap = _ious(shown, human).max(axis=1)
+    overlap = iou_matrix(np.array([[p.x1, p.y1, p.x2, p.y2] for p in shown]),
+                         np.array([[b.x1, b.y1, b.x2, b.y2] for b in human])).max(axis=1)
     return [p for p, o in zip(shown, overlap) if o < suppress_iou]

@@ -47,3 +47,22 @@ def fail_on_qt_warnings():
     qInstallMessageHandler(previous)
     if collected:
         pytest.fail("Qt printed warnings:\n" + "\n".join(collected), pytrace=False)
+
+
+@pytest.fixture
+def window(qtbot, qapp):
+    """The real main window, styled, 1280x820, shown, with scripted prompts (tests.ui.support); shut down after
+    the test. Test modules that need another window define their own `window` fixture."""
+    from labeltrain.ui.app import configure_app
+    from labeltrain.ui.main_window import MainWindow
+    from tests.ui.support import install_prompts
+
+    configure_app(qapp)
+    win = MainWindow()
+    qtbot.addWidget(win)
+    install_prompts(win)
+    win.resize(1280, 820)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.shutdown()

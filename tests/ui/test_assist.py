@@ -11,25 +11,15 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from labeltrain.core.proposals import SUPPRESS_IOU, Proposal, visible
-from labeltrain.ui.app import configure_app
 from labeltrain.ui.main_window import MainWindow
-from tests.ui.support import go_to_name, install_prompts, key, open_and_wait, view_point, yolo_rows
+from tests.ui.support import go_to_name, key, open_and_wait, view_point, yolo_rows
 
 CONF = 0.005  # the tiny model's scores are low
 
 
-@pytest.fixture
-def window(qtbot, qapp, tmp_path, monkeypatch):
+@pytest.fixture(autouse=True)
+def _isolated_data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LABELTRAIN_DATA_DIR", str(tmp_path / "home"))
-    configure_app(qapp)
-    win = MainWindow()
-    qtbot.addWidget(win)
-    install_prompts(win)
-    win.resize(1200, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.shutdown()
 
 
 @pytest.fixture

@@ -11,10 +11,9 @@ import pytest
 from PySide6.QtCore import Qt
 
 from labeltrain.core.dataset import discover, load_annotation
-from labeltrain.ui.app import configure_app
 from labeltrain.ui.main_window import MainWindow
 from labeltrain.ui.model.page import ModelPage
-from tests.ui.support import install_prompts, key, open_and_wait
+from tests.ui.support import key, open_and_wait
 
 TIMEOUT = 240_000  # child processes import torch and Ultralytics on a busy 2-core machine
 
@@ -32,18 +31,9 @@ def project(tiny_weights: Path, tmp_path: Path) -> tuple[Path, Path]:
     return root, weights
 
 
-@pytest.fixture
-def window(qtbot, qapp, tmp_path, monkeypatch):
+@pytest.fixture(autouse=True)
+def _isolated_data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LABELTRAIN_DATA_DIR", str(tmp_path / "home"))
-    configure_app(qapp)
-    win = MainWindow()
-    qtbot.addWidget(win)
-    install_prompts(win)
-    win.resize(1280, 820)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.shutdown()
 
 
 def model_page(win: MainWindow) -> ModelPage:

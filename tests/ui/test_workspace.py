@@ -10,12 +10,11 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from labeltrain.ui.app import configure_app
 from labeltrain.ui.main_window import MainWindow
 from labeltrain.ui.qa.paint import box_rect
 from labeltrain.ui.qa.panel import QAPanel
 from labeltrain.ui.training import TrainingPanel
-from tests.ui.support import go_to_name, install_prompts, key, make_dataset, open_and_wait
+from tests.ui.support import go_to_name, key, make_dataset, open_and_wait
 
 CLASSES = ["cat", "dog", "bird"]
 
@@ -33,19 +32,6 @@ def dataset_dir(tmp_path: Path) -> Path:
         "b.jpg": (120, 160, ["2 0.5 0.5 0.5 0.5", "2 0.5 0.5 0.5 0.5"]),  # a duplicate row
         "c.jpg": (160, 120, ["1 0.5 0.5 0.4 0.4"]),
     }, CLASSES)
-
-
-@pytest.fixture
-def window(qtbot, qapp):
-    configure_app(qapp)
-    win = MainWindow()
-    qtbot.addWidget(win)
-    install_prompts(win)
-    win.resize(1200, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.shutdown()
 
 
 def review(qtbot, win: MainWindow) -> QAPanel:
