@@ -103,8 +103,11 @@ class Assisting(QObject):
         return self.session.prelabel(images)
 
     def _dataset_opened(self, dataset: Dataset) -> None:
+        """Another dataset: no proposals, and the model offered is one of its own runs (another dataset's model
+        would propose other classes), until the user picks one."""
         self.session.clear()
-        self.panel.set_models(model_files(Path(dataset.root) / "runs"))
+        self.session.set_model(None)
+        self.panel.set_models(model_files(Path(dataset.root) / "runs"), keep_current=False)
 
     def _trained(self, weights: str) -> None:
         self.session.set_model(Path(weights))

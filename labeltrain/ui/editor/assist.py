@@ -11,6 +11,7 @@ not overlapping a human box); accepting one is an ordinary undoable edit of the 
 from __future__ import annotations
 
 import queue
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -40,7 +41,8 @@ class AssistSession(QObject):
         self._proposals: dict[str, tuple[Proposal, ...]] = {}
         self._task = TaskSlot(self)
         self._results: queue.Queue = queue.Queue()
-        self._detector = None  # (path, Detector), used only by the worker thread
+        self._detector = None  # (path, Detector), used by one worker thread at a time (the lock)
+        self._detector_lock = threading.Lock()  # a cancelled run may still finish its image as the next starts
         self._requested = 0
 
     # --- settings ----------------------------------------------------------------------------------------
@@ -111,15 +113,16 @@ class AssistSession(QObject):
             from labeltrain.training.detectors import open_detector
             from labeltrain.training.predict import predict_images
 
-            if self._detector is None or self._detector[0] != model:
-                self._detector = (model, open_detector(model))
-            detector = self._detector[1]
-            count = 0
-            for i, pred in enumerate(predict_images(detector, todo, conf=PREDICT_FLOOR, cancelled=cancelled)):
-                results.put(pred)
-                count += len(pred.rows)
-                progress(i + 1, len(todo))
-            return count
+            with self._detector_lock:
+                if self._detector is None or self._detector[0] != model:
+                    self._detector = (model, open_detector(model))
+                detector = self._detector[1]
+                count = 0
+                for i, pred in enumerate(predict_images(detector, todo, conf=PREDICT_FLOOR, cancelled=cancelled)):
+                    results.put(pred)
+                    count += len(pred.rows)
+                    progress(i + 1, len(todo))
+                return count
 
         self._task.start(work, self._done, self._failed, self._progressed)
         self.busyChanged.emit(True)

@@ -127,9 +127,9 @@ class AssistPanel(QWidget):
         self.show_proposals([], ClassNames())
 
     # --- models ------------------------------------------------------------------------------------------
-    def set_models(self, paths: list[Path]) -> None:
-        """Offer these model files (newest first); the newest becomes the model unless one was chosen."""
-        self.picker.set_models(paths)
+    def set_models(self, paths: list[Path], keep_current: bool = True) -> None:
+        """Offer these model files (newest first); the newest becomes the model unless one was chosen (and kept)."""
+        self.picker.set_models(paths, keep_current)
 
     def _model_changed(self, path: Path | None) -> None:
         if path is not None and path != self.picker.path():

@@ -114,6 +114,12 @@ class MiningView(QWidget):
 
     # --- API ---------------------------------------------------------------------------------------------
     def set_dataset(self, dataset: Dataset | None) -> None:
+        """Another dataset: the queue of the last one goes (its images are not this dataset's)."""
+        if dataset is not self.dataset and self.result is not None:
+            self.result = None
+            self.table.setRowCount(0)
+            self.viewer.show_image(None)
+            self.queueChanged.emit([])
         self.dataset = dataset
         self._update()
 

@@ -44,7 +44,7 @@ class ModelPage(QWidget):
     def set_dataset(self, dataset: Dataset | None) -> None:
         self.dataset = dataset
         self.mining.set_dataset(dataset)
-        self._refresh_models()
+        self._refresh_models(keep_current=False)
 
     def set_weights(self, weights: str | Path) -> None:
         """A training just wrote these weights: offer and choose them."""
@@ -55,9 +55,9 @@ class ModelPage(QWidget):
         for view in (self.evaluate, self.export, self.mining):
             view.close_jobs()
 
-    def _refresh_models(self) -> None:
+    def _refresh_models(self, keep_current: bool = True) -> None:
         runs = Path(self.dataset.root) / "runs" if self.dataset is not None else None
-        self.picker.set_models(model_files(runs) if runs is not None else [])
+        self.picker.set_models(model_files(runs) if runs is not None else [], keep_current)
 
     def _model_changed(self, path: Path | None) -> None:
         for view in (self.evaluate, self.export, self.mining):

@@ -38,8 +38,10 @@ class ModelPicker(QWidget):
         layout.addWidget(self.combo, 1)
         layout.addWidget(browse)
 
-    def set_models(self, paths: list[Path]) -> None:
-        current = self.path()
+    def set_models(self, paths: list[Path], keep_current: bool = True) -> None:
+        """Offer `paths` (newest first). The current choice stays (and stays offered) if `keep_current`, else the
+        newest is chosen: another dataset's model is not kept."""
+        current = self.path() if keep_current else None
         self.combo.clear()
         for p in paths:
             if p.suffix in self.suffixes:
