@@ -10,12 +10,12 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QObject, QRectF, Signal
+from PySide6.QtCore import QObject, QRectF
 from PySide6.QtGui import QImage
 
 from labeltrain.core.images import ImageReadError, read_header, read_image
 from labeltrain.ui.qa.thumbs import to_qimage
-from labeltrain.ui.qa.workers import KeyedWorker
+from labeltrain.ui.qa.workers import CachedProvider
 
 CONTEXT = 0.15  # margin around the box, as a fraction of its size
 MIN_CONTEXT_PX = 6
@@ -93,49 +93,16 @@ def cut_crop(key: CropKey, cache: _DecodedCache | None = None) -> Crop:
     return Crop(np.ascontiguousarray(crop[:, :, ::-1]), box)
 
 
-class CropProvider(QObject):
+class CropProvider(CachedProvider):
     """`get(key)` -> (QImage, box rect in the crop, normalised) or None while it is being cut; `ready(key)`."""
 
-    ready = Signal(object)
-
     def __init__(self, parent: QObject | None = None, capacity: int = 3000) -> None:
-        super().__init__(parent)
-        self._decoded = _DecodedCache()
-        self._cache: OrderedDict[CropKey, tuple[QImage, QRectF]] = OrderedDict()
-        self._failed: set[CropKey] = set()
-        self._capacity = capacity
-        self._worker = KeyedWorker(lambda k: cut_crop(k, self._decoded), threads=1, parent=self)
-        self._worker.finished.connect(self._arrived)
+        decoded = _DecodedCache()  # the last images decoded, shared by the crops cut from them
+        super().__init__(lambda k: cut_crop(k, decoded), capacity, threads=1, parent=parent)
 
-    def get(self, key: CropKey) -> tuple[QImage, QRectF] | None:
-        hit = self._cache.get(key)
-        if hit is not None:
-            self._cache.move_to_end(key)
-            return hit
-        if key not in self._failed:
-            self._worker.request(key)
-        return None
+    def convert(self, result: Crop) -> tuple[QImage, QRectF]:
+        x1, y1, x2, y2 = result.box
+        return to_qimage(result.pixels), QRectF(x1, y1, x2 - x1, y2 - y1)
 
     def failed(self, key: CropKey) -> bool:
-        return key in self._failed
-
-    def clear(self) -> None:
-        self._worker.clear()
-        self._cache.clear()
-        self._failed.clear()
-
-    def pending(self) -> int:
-        return self._worker.pending()
-
-    def close(self) -> None:
-        self._worker.close()
-
-    def _arrived(self, key: CropKey, value: object) -> None:
-        if isinstance(value, Crop):
-            x1, y1, x2, y2 = value.box
-            self._cache[key] = (to_qimage(value.pixels), QRectF(x1, y1, x2 - x1, y2 - y1))
-            while len(self._cache) > self._capacity:
-                self._cache.popitem(last=False)
-        else:
-            self._failed.add(key)
-        self.ready.emit(key)
+        return self.error(key) is not None

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections import OrderedDict
 from pathlib import Path
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
 from PySide6.QtGui import QImage
 
 from labeltrain.core.images import ImageReadError, pick_reduction, read_header, read_image
-from labeltrain.ui.qa.workers import KeyedWorker
+from labeltrain.ui.qa.workers import CachedProvider
 
 THUMB_PX = 256  # longest side of a cached thumbnail (tiles are at most this big)
 JPEG_QUALITY = 88
@@ -95,57 +94,14 @@ def to_qimage(rgb: np.ndarray) -> QImage:
     return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
 
 
-class ThumbnailProvider(QObject):
-    """`get(path)` returns the thumbnail if it is in memory, else None and decodes it in the background; `ready(path)`
-    says when it arrived. Memory use is bounded by `capacity` thumbnails."""
-
-    ready = Signal(str)
+class ThumbnailProvider(CachedProvider):
+    """`get(path)` returns the thumbnail if it is in memory, else None and decodes it in the background (from the
+    disk cache when it has it); `ready(path)` says when it arrived. Memory use is bounded by `capacity`
+    thumbnails."""
 
     def __init__(self, parent: QObject | None = None, capacity: int = 1500, threads: int = 2) -> None:
-        super().__init__(parent)
-        self._folder = cache_dir()
-        self._cache: OrderedDict[str, QImage] = OrderedDict()
-        self._failed: dict[str, str] = {}
-        self._capacity = capacity
-        self._worker = KeyedWorker(self._load, threads=threads, parent=self)
-        self._worker.finished.connect(self._arrived)
+        folder = cache_dir()
+        super().__init__(lambda path: load_thumbnail(path, folder), capacity, threads, parent)
 
-    def _load(self, path: str) -> np.ndarray:
-        return load_thumbnail(path, self._folder)
-
-    def get(self, path: str) -> QImage | None:
-        img = self._cache.get(path)
-        if img is not None:
-            self._cache.move_to_end(path)
-            return img
-        if path not in self._failed:
-            self._worker.request(path)
-        return None
-
-    def error(self, path: str) -> str | None:
-        return self._failed.get(path)
-
-    def invalidate(self, path: str) -> None:
-        """The image file changed: decode it again next time."""
-        self._cache.pop(path, None)
-        self._failed.pop(path, None)
-
-    def clear(self) -> None:
-        self._worker.clear()
-        self._cache.clear()
-        self._failed.clear()
-
-    def pending(self) -> int:
-        return self._worker.pending()
-
-    def close(self) -> None:
-        self._worker.close()
-
-    def _arrived(self, path: str, value: object) -> None:
-        if isinstance(value, Exception):
-            self._failed[path] = str(value) or type(value).__name__
-        else:
-            self._cache[path] = to_qimage(value)  # type: ignore[arg-type]
-            while len(self._cache) > self._capacity:
-                self._cache.popitem(last=False)
-        self.ready.emit(path)
+    def convert(self, result: np.ndarray) -> QImage:
+        return to_qimage(result)

@@ -97,6 +97,65 @@ class KeyedWorker(QObject):
             t.wait()
 
 
+class CachedProvider(QObject):
+    """Values a KeyedWorker computes in the background, kept in memory (least recently used first out beyond
+    `capacity`): `get(key)` returns the value or None (and asks for it); `ready(key)` says when it arrived;
+    a key whose computation raised is remembered with its message and not asked again. `convert(result)` turns
+    the worker's plain result into what the views use (on the UI thread: QImages are made there)."""
+
+    ready = Signal(object)
+
+    def __init__(self, fn: Callable[[Any], Any], capacity: int, threads: int = 1,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._cache: OrderedDict[Hashable, Any] = OrderedDict()
+        self._failed: dict[Hashable, str] = {}
+        self._capacity = capacity
+        self._worker = KeyedWorker(fn, threads=threads, parent=self)
+        self._worker.finished.connect(self._arrived)
+
+    def convert(self, result: Any) -> Any:
+        return result
+
+    def get(self, key: Hashable) -> Any:
+        hit = self._cache.get(key)
+        if hit is not None:
+            self._cache.move_to_end(key)
+            return hit
+        if key not in self._failed:
+            self._worker.request(key)
+        return None
+
+    def error(self, key: Hashable) -> str | None:
+        """Why `key` could not be computed, or None."""
+        return self._failed.get(key)
+
+    def invalidate(self, key: Hashable) -> None:
+        """The source changed: compute it again next time."""
+        self._cache.pop(key, None)
+        self._failed.pop(key, None)
+
+    def clear(self) -> None:
+        self._worker.clear()
+        self._cache.clear()
+        self._failed.clear()
+
+    def pending(self) -> int:
+        return self._worker.pending()
+
+    def close(self) -> None:
+        self._worker.close()
+
+    def _arrived(self, key: Hashable, value: object) -> None:
+        if isinstance(value, Exception):
+            self._failed[key] = str(value) or type(value).__name__
+        else:
+            self._cache[key] = self.convert(value)
+            while len(self._cache) > self._capacity:
+                self._cache.popitem(last=False)
+        self.ready.emit(key)
+
+
 Work = Callable[[Callable[[int, int], None], Callable[[], bool]], Any]  # fn(progress, cancelled) -> result
 
 
