@@ -50,6 +50,14 @@ def fail_on_qt_warnings():
 
 
 @pytest.fixture
+def isolated_home(tmp_path, monkeypatch):
+    """labeltrain's data home and thumbnail cache in this test's folder (never the user's): modules that open
+    the QA views, run models or write per-user files use it with `pytestmark = pytest.mark.usefixtures(...)`."""
+    monkeypatch.setenv("LABELTRAIN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("LABELTRAIN_DATA_DIR", str(tmp_path / "data-home"))
+
+
+@pytest.fixture
 def window(qtbot, qapp):
     """The real main window, styled, 1280x820, shown, with scripted prompts (tests.ui.support); shut down after
     the test. Test modules that need another window define their own `window` fixture."""

@@ -16,10 +16,7 @@ from tests.ui.support import go_to_name, key, open_and_wait, view_point, yolo_ro
 
 CONF = 0.005  # the tiny model's scores are low
 
-
-@pytest.fixture(autouse=True)
-def _isolated_data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LABELTRAIN_DATA_DIR", str(tmp_path / "home"))
+pytestmark = pytest.mark.usefixtures("isolated_home")
 
 
 @pytest.fixture

@@ -17,6 +17,8 @@ from tests.ui.support import key, open_and_wait
 
 TIMEOUT = 240_000  # child processes import torch and Ultralytics on a busy 2-core machine
 
+pytestmark = pytest.mark.usefixtures("isolated_home")
+
 
 @pytest.fixture
 def project(tiny_weights: Path, tmp_path: Path) -> tuple[Path, Path]:
@@ -29,11 +31,6 @@ def project(tiny_weights: Path, tmp_path: Path) -> tuple[Path, Path]:
     weights.parent.mkdir(parents=True)
     shutil.copy2(tiny_weights, weights)
     return root, weights
-
-
-@pytest.fixture(autouse=True)
-def _isolated_data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LABELTRAIN_DATA_DIR", str(tmp_path / "home"))
 
 
 def model_page(win: MainWindow) -> ModelPage:

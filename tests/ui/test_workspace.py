@@ -18,11 +18,7 @@ from tests.ui.support import go_to_name, key, make_dataset, open_and_wait
 
 CLASSES = ["cat", "dog", "bird"]
 
-
-@pytest.fixture(autouse=True)
-def _isolated_caches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LABELTRAIN_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("LABELTRAIN_DATA_DIR", str(tmp_path / "data-home"))
+pytestmark = pytest.mark.usefixtures("isolated_home")
 
 
 @pytest.fixture
